@@ -98,9 +98,10 @@ class SendingDisabled(ExternalOrdersError):
 class San6Unavailable(ExternalOrdersError):
     """SAN6 did not give a usable HTTP answer: timeout, transport error, 5xx."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str, duration_seconds: float = 0.0) -> None:
         super().__init__(problem)
         self.problem = problem
+        self.duration_seconds = duration_seconds
 
 
 class ExportRefused(ExternalOrdersError):

@@ -10,8 +10,10 @@ failures that came before it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 MAX_RETRIES = 5
 """Retries after the first failure; the sixth failure of a chain is final."""
@@ -56,3 +58,73 @@ def next_retry_at(failures: int, now: datetime) -> datetime | None:
     if status_after_failure(failures) is Status.FAILED_PERMANENT:
         return None
     return now + backoff(failures)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One row of ``external_order_export``."""
+
+    id: UUID
+    order_id: UUID
+    status: Status
+    strategy: str | None
+    attempts: int
+    request_xml: str | None
+    response_xml: str | None
+    response_code: str | None
+    response_message: str | None
+    last_error: str | None
+    correlation_id: str
+    next_retry_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    chain_id: UUID
+    retry_of: UUID | None
+    trigger: Trigger
+    order_number: str | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (Status.SENT, Status.FAILED_PERMANENT)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended: what the store writes when it closes the row."""
+
+    status: Status
+    attempts: int
+    response_xml: str | None = None
+    response_code: str | None = None
+    response_message: str | None = None
+    last_error: str | None = None
+    next_retry_at: datetime | None = None
+
+
+def failure_outcome(
+    previous_failures: int,
+    now: datetime,
+    *,
+    error: str | None = None,
+    response_xml: str | None = None,
+    response_code: str | None = None,
+    response_message: str | None = None,
+) -> Outcome:
+    """The outcome of a failed try that may be retried (business or technical)."""
+    failures = previous_failures + 1
+    return Outcome(
+        status=status_after_failure(failures),
+        attempts=failures,
+        response_xml=response_xml,
+        response_code=response_code,
+        response_message=response_message,
+        last_error=error,
+        next_retry_at=next_retry_at(failures, now),
+    )
+
+
+def permanent_outcome(previous_failures: int, error: str) -> Outcome:
+    """The outcome of a try that no retry can fix (settings, order data)."""
+    return Outcome(
+        status=Status.FAILED_PERMANENT, attempts=previous_failures + 1, last_error=error
+    )

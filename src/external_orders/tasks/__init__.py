@@ -1,0 +1,1 @@
+"""Scheduled tasks: what the worker runs on an interval (``scheduled_task``)."""
