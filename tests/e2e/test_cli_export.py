@@ -116,7 +116,7 @@ def test_missing_product_is_failed_permanent(
 
     done = ready("export", SAMPLE_ID)
 
-    assert done.returncode == 1
+    assert done.returncode == 5
     [row] = rows(ready)
     assert row["status"] == "failed_permanent"
     assert simulator.received == []

@@ -8,7 +8,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+import sqlalchemy as sa
 
+from external_orders.adapters.db.schema import external_order_export
 from external_orders.bootstrap import Services
 from external_orders.clock import FrozenClock
 from external_orders.domain import san6_config as keys
@@ -238,3 +240,22 @@ def test_secret_never_reaches_log_or_columns(
     )
     assert secret not in text
     assert secret not in configured.settings.log_file.read_text()
+
+
+def test_a_processing_row_forced_to_retry_by_sql_is_retried(
+    configured: Services, simulator: SimulatorState, order_id: UUID
+) -> None:
+    """Runbook 4.5 on a stuck processing row: the next retry takes it."""
+    stuck = configured.exports.begin(order_id, Trigger.MANUAL)
+    with configured.engine.begin() as connection:
+        connection.execute(
+            sa.update(external_order_export)
+            .where(external_order_export.c.id == stuck.id)
+            .values(status="retry_scheduled", next_retry_at=configured.clock.now())
+        )
+
+    [due] = configured.exports.due_retries(20)
+    retried = configured.exporter.retry(due)
+
+    assert retried is not None and retried.status is Status.SENT
+    assert configured.exports.get(stuck.id).status is Status.FAILED

@@ -171,7 +171,8 @@ def with_value(path: Path, value: object) -> Any:
 
 
 def xml_clean(text: str) -> str:
-    """The oracle: text without what XML 1.0 forbids, then trimmed."""
+    """The oracle: text without what XML 1.0 forbids or discourages (C0 and
+    C1 controls, DEL), then trimmed."""
     return "".join(char for char in text if _allowed(char)).strip()
 
 
@@ -179,7 +180,8 @@ def _allowed(char: str) -> bool:
     code = ord(char)
     return (
         code in (0x9, 0xA, 0xD)
-        or 0x20 <= code <= 0xD7FF
+        or 0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
         or 0xE000 <= code <= 0xFFFD
         or code >= 0x10000
     )

@@ -190,3 +190,11 @@ def test_never_raises(body: bytes | str) -> None:
     answer = parse_answer(body, 200)
 
     assert answer.code is None or answer.code.strip()
+
+
+def test_code_zero_in_an_http_error_is_not_an_acceptance() -> None:
+    """A 404 page that happens to carry code 0 is not taken as sent."""
+    body = "<response><response_code>0</response_code></response>"
+
+    assert parse_answer(body, 200).accepted
+    assert not parse_answer(body, 404).accepted

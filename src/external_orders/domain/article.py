@@ -77,6 +77,8 @@ def article_of(line_item: Mapping[str, Any], place: int) -> Article:
 
     size = size_code(_first_text(payload, SIZE_KEYS) or variant)
     price = price_text(line_item.get("unitPrice"))
+    if price is None:
+        raise OrderNotExportable(f"line item {name} has no valid unit price")
     return Article(reference, label, size, quantity, price)
 
 
@@ -105,15 +107,18 @@ def size_code(size: str) -> str:
     return code.rjust(2, "0")
 
 
-def price_text(value: object) -> str:
-    """A unit price with two decimals, rounded half up; ``0.00`` if not a price.
+def price_text(value: object) -> str | None:
+    """A unit price with two decimals, rounded half up; None if not a price.
 
-    Numbers and numeric strings are prices; anything else, and amounts of a
-    trillion or more, are not.
+    Numbers and numeric strings are prices, and a missing price (null) is
+    0.00; anything else, and amounts of a trillion or more, are not prices:
+    sending them as 0.00 would put a wrong amount in the ERP.
     """
+    if value is None:
+        return "0.00"
     amount = _decimal(value)
     if amount is None or abs(amount) >= _LARGEST_PRICE:
-        amount = Decimal(0)
+        return None
 
     rounded = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
     return f"{rounded.copy_abs() if rounded.is_zero() else rounded:f}"

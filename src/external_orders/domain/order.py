@@ -21,7 +21,11 @@ _HEX_UUID = re.compile(r"[0-9a-fA-F]{32}")
 _DASHED_UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_FORBIDDEN_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# XML 1.0 forbids C0 controls (but tab, LF, CR), surrogates, U+FFFE/U+FFFF;
+# DEL and the C1 controls are allowed but discouraged, and SAN6 need none.
+_FORBIDDEN_IN_XML = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
+)
 _SHOWN_VALUE_LENGTH = 40
 _NO_ID = "no id"
 

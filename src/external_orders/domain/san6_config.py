@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from external_orders.errors import InvalidSetting, San6ConfigInvalid
 
@@ -30,6 +30,9 @@ TIMEOUT = PREFIX + "externalOrdersTimeout"
 SECRET_KEYS = frozenset({AUTHENTIFIZIERUNG})
 MASK = "***"
 MANDANTS = ("Schule", "Zentrale")
+# Below 0.1 s every call times out; above 5 min a hung SAN6 blocks a worker.
+MIN_TIMEOUT = 0.1
+MAX_TIMEOUT = 300.0
 
 
 class SendStrategy(StrEnum):
@@ -39,9 +42,16 @@ class SendStrategy(StrEnum):
 
 
 def _check_url(value: str) -> str | None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port like ":x"
+    except ValueError:
+        return "must be an http or https URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http or https URL"
+    if "authentifizierung" in parse_qs(parts.query):
+        # The secret must stay in its own (masked) setting, never in a URL.
+        return "must not carry authentifizierung; set " + AUTHENTIFIZIERUNG
     return None
 
 
@@ -55,12 +65,13 @@ def _check_strategy(value: str) -> str | None:
 
 
 def _check_timeout(value: str) -> str | None:
+    problem = f"must be a number of seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}"
     try:
         seconds = float(value)
     except ValueError:
-        return "must be a positive number of seconds"
-    if not math.isfinite(seconds) or seconds <= 0:
-        return "must be a positive number of seconds"
+        return problem
+    if not math.isfinite(seconds) or not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
+        return problem
     return None
 
 

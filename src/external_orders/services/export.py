@@ -47,6 +47,9 @@ from external_orders.errors import (
 from external_orders.logs import log_event, redact
 from external_orders.services.ports import OrderSource
 
+FAILED = "TopM order export failed."
+SKIPPED_INVALID_CONFIG = "TopM order export skipped: invalid SAN6 config."
+
 AttemptListener = Callable[[Attempt], None]
 San6CallListener = Callable[[float, str], None]
 
@@ -102,7 +105,7 @@ class Exporter:
             order_id,
             trigger,
             force=force,
-            order_number=order_number_of(order) if order else None,
+            order_number=_clip(order_number_of(order) if order else None),
         )
         self._log_queued(attempt)
         if source_error is not None:
@@ -138,13 +141,23 @@ class Exporter:
     ) -> Attempt:
         try:
             return self._send(attempt, stored, order)
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM turned into an interrupt: release the order
+            # so it is retried instead of staying blocked in processing.
+            self._technical_failure(attempt, "attempt interrupted before its end")
+            raise
         except Exception as error:
             # A bug must not leave the order stuck in processing: the attempt
             # is closed as a technical failure and retried like one.
-            logging.getLogger(__name__).exception("unexpected export error")
-            return self._technical_failure(
-                attempt, f"unexpected error: {type(error).__name__}"
+            problem = f"unexpected error: {type(error).__name__}"
+            detail = (str(error).splitlines() or [""])[0][:300]
+            log_event(
+                "TopM order export crashed.",
+                level=logging.ERROR,
+                **_ids(attempt),
+                error=f"{problem}: {detail}",
             )
+            return self._technical_failure(attempt, problem)
 
     def _send(
         self,
@@ -202,7 +215,7 @@ class Exporter:
                 status=Status.SENT,
                 attempts=attempt.attempts,
                 response_xml=body,
-                response_code=answer.code,
+                response_code=_clip(answer.code),
                 response_message=message,
             )
         else:
@@ -211,7 +224,7 @@ class Exporter:
                 self.clock.now(),
                 error=message if answer.code is None else None,
                 response_xml=body,
-                response_code=answer.code,
+                response_code=_clip(answer.code),
                 response_message=message,
             )
         finished = self._finish(attempt, outcome)
@@ -232,35 +245,22 @@ class Exporter:
         if config is not None:
             problem = _hide(problem, [config.authentifizierung]) or problem
         outcome = failure_outcome(attempt.attempts, self.clock.now(), error=problem)
-        finished = self._finish(attempt, outcome)
-        log_event(
-            "TopM order export failed.",
-            level=logging.WARNING,
-            **_ids(finished),
-            error=problem,
-        )
-        self._log_retry_status(finished)
-        return finished
+        return self._failed(attempt, outcome, FAILED, logging.WARNING)
 
     def _permanent_failure(self, attempt: Attempt, problem: str) -> Attempt:
-        finished = self._finish(attempt, permanent_outcome(attempt.attempts, problem))
-        log_event(
-            "TopM order export failed.",
-            level=logging.ERROR,
-            **_ids(finished),
-            error=problem,
-        )
-        self._log_retry_status(finished)
-        return finished
+        outcome = permanent_outcome(attempt.attempts, problem)
+        return self._failed(attempt, outcome, FAILED, logging.ERROR)
 
     def _invalid_config(self, attempt: Attempt, problem: str) -> Attempt:
-        finished = self._finish(attempt, permanent_outcome(attempt.attempts, problem))
-        log_event(
-            "TopM order export skipped: invalid SAN6 config.",
-            level=logging.ERROR,
-            **_ids(finished),
-            error=problem,
-        )
+        outcome = permanent_outcome(attempt.attempts, problem)
+        return self._failed(attempt, outcome, SKIPPED_INVALID_CONFIG, logging.ERROR)
+
+    def _failed(
+        self, attempt: Attempt, outcome: Outcome, message: str, level: int
+    ) -> Attempt:
+        """Close a failed attempt: its own log line, then its retry status."""
+        finished = self._finish(attempt, outcome)
+        log_event(message, level=level, **_ids(finished), error=outcome.last_error)
         self._log_retry_status(finished)
         return finished
 
@@ -313,3 +313,8 @@ def _hide(text: str | None, secrets: list[str]) -> str | None:
         if secret:
             text = text.replace(secret, "***")
     return redact(text)
+
+
+def _clip(text: str | None, length: int = 64) -> str | None:
+    """``text`` cut to fit its column (order_number, response_code)."""
+    return None if text is None else text[:length]

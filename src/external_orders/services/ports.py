@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -14,5 +16,28 @@ class OrderSource(Protocol):
 
         Raises ``OrderNotFound`` when the source has no such order, and
         ``OrderSourceUnavailable`` when it cannot answer now (retried later).
+        """
+        ...
+
+    def created_since(
+        self, start: datetime, *, exclude: Collection[UUID] = (), limit: int
+    ) -> list[dict[str, Any]]:
+        """Orders created at or after ``start``, oldest first, at most ``limit``.
+
+        Sorted by ``createdAt`` (millisecond precision), then ``id``, so that
+        orders sharing a millisecond come in a stable order; the orders of
+        ``exclude`` are left out. Each holds at least ``id``, ``createdAt``
+        and what the new-order qualification reads (``stateMachineState``,
+        ``transactions``, ``salesChannelId``, ``tags``, ``customFields``);
+        it may be a summary rather than the whole order. Raises
+        ``OrderSourceUnavailable``.
+        """
+        ...
+
+    def check(self) -> str:
+        """One line saying the source answers (for ``doctor``).
+
+        Raises ``OrderSourceUnavailable`` (``OrderSourceAuthFailed`` for
+        refused credentials) when it does not.
         """
         ...

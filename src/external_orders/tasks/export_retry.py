@@ -1,9 +1,14 @@
-"""Placeholder for the task `external_orders.export_retry` (being written)."""
+"""The task ``external_orders.export_retry``: failed exports whose time has come.
+
+Each run first closes the attempts left ``processing`` by a process that
+died, then sends one batch of due retries (``services.retry``).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from external_orders.services.retry import RetryBatch
 from external_orders.tasks.registry import ScheduledTask, TaskReport
 
 if TYPE_CHECKING:
@@ -11,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def run(services: Services) -> TaskReport:
-    raise NotImplementedError("external_orders.export_retry")
+    return RetryBatch(services).run()
 
 
 TASK = ScheduledTask(

@@ -3,29 +3,57 @@
 Every write is one short transaction. Two rules live here because only the
 database can enforce them across processes: one attempt of an order at a
 time (the unique ``in_flight`` column), and one taker per pending retry
-(a compare-and-set on its status).
+(a compare-and-set on its status). The retry task claims its batches here
+(``claim_due_retries``) and closes attempts whose process died
+(``recover_interrupted``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from external_orders.adapters.db.schema import external_order_export as t
 from external_orders.clock import Clock
-from external_orders.domain.attempt import Attempt, Outcome, Status, Trigger
+from external_orders.domain.attempt import (
+    Attempt,
+    Outcome,
+    Status,
+    Trigger,
+    failure_outcome,
+)
 from external_orders.errors import AlreadySent, ExportInFlight
 
 COLUMNS = [column.name for column in t.columns if column.name != "in_flight"]
 
 
+DEADLOCK_TRIES = 3
+# MySQL/MariaDB: deadlock found, lock wait timeout exceeded.
+DEADLOCK_CODES = frozenset({1213, 1205})
+T = TypeVar("T")
+
+
+def _is_deadlock(error: sa.exc.OperationalError) -> bool:
+    code = getattr(error.orig, "args", (None,))[0]
+    return code in DEADLOCK_CODES
+
+
 class RetryTaken(Exception):
     """The pending retry was taken or changed by someone else meanwhile."""
+
+
+@dataclass(frozen=True)
+class ClaimedRetry:
+    """A pending retry held for one batch; ``due_at`` is its own due time."""
+
+    attempt: Attempt
+    due_at: datetime
 
 
 def _attempt(row: sa.Row[Any]) -> Attempt:
@@ -81,18 +109,36 @@ class ExportStore:
             "order_number": order_number,
             "in_flight": order_id,
         }
+
+        def write(connection: sa.Connection) -> None:
+            if continues is not None:
+                self._take_retry(connection, continues, now)
+            else:
+                self._refuse_duplicate(connection, order_id, force)
+            self._clear_stale_guard(connection, order_id)
+            connection.execute(t.insert().values(**row))
+            if continues is None:
+                self._replace_pending_retries(connection, order_id, now)
+
         try:
-            with self.engine.begin() as connection:
-                if continues is not None:
-                    self._take_retry(connection, continues, now)
-                else:
-                    self._refuse_duplicate(connection, order_id, force)
-                connection.execute(t.insert().values(**row))
-                if continues is None:
-                    self._replace_pending_retries(connection, order_id, now)
+            self._transaction(write)
         except sa.exc.IntegrityError as error:
             raise ExportInFlight(order_id) from error
         return self.get(attempt_id)
+
+    def _transaction(self, work: Callable[[sa.Connection], T]) -> T:
+        """``work`` in one transaction, tried again when MariaDB/MySQL chose it
+        as a deadlock victim (two attempts of one order inserted at once lock
+        the unique ``in_flight`` index in opposite orders); the next try sees
+        the winner's row and refuses, as it would have without the race."""
+        for tries_left in range(DEADLOCK_TRIES - 1, -1, -1):
+            try:
+                with self.engine.begin() as connection:
+                    return work(connection)
+            except sa.exc.OperationalError as error:
+                if tries_left == 0 or not _is_deadlock(error):
+                    raise
+        raise AssertionError("unreachable")
 
     def _take_retry(
         self, connection: sa.Connection, retry: Attempt, now: datetime
@@ -104,6 +150,19 @@ class ExportStore:
         )
         if taken.rowcount != 1:
             raise RetryTaken(retry.id)
+
+    def _clear_stale_guard(self, connection: sa.Connection, order_id: UUID) -> None:
+        # Only a processing row may hold the guard. A row moved out of
+        # processing by hand (runbook 4.5's UPDATE) would otherwise block
+        # every later attempt of its order.
+        connection.execute(
+            t.update()
+            .where(
+                t.c.in_flight == order_id,
+                t.c.status != Status.PROCESSING.value,
+            )
+            .values(in_flight=None)
+        )
 
     def _refuse_duplicate(
         self, connection: sa.Connection, order_id: UUID, force: bool
@@ -236,6 +295,113 @@ class ExportStore:
             .limit(limit)
         )
         return self._select(query)
+
+    def claim_due_retries(self, limit: int, hold: timedelta) -> list[ClaimedRetry]:
+        """Take up to ``limit`` due retries for one batch, most overdue first.
+
+        Rows locked by another claim are skipped (``FOR UPDATE SKIP LOCKED``
+        on MySQL/MariaDB/PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` lets one
+        claim run at a time). A claimed row stays ``retry_scheduled`` but its
+        ``next_retry_at`` moves ``hold`` ahead, so no other batch sees it as
+        due meanwhile; each move is a compare-and-set on the value read.
+        Should the claimer die, the row is due again when ``hold`` is over.
+        """
+        now = self.clock.now()
+        held_until = now + hold
+        query = (
+            sa.select(t)
+            .where(
+                t.c.status == Status.RETRY_SCHEDULED.value,
+                t.c.next_retry_at <= now,
+            )
+            .order_by(t.c.next_retry_at, t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+        def claim(connection: sa.Connection) -> list[ClaimedRetry]:
+            claimed = []
+            for row in connection.execute(query).all():
+                pending = _attempt(row)
+                if self._move_due_time(
+                    connection, pending.id, row.next_retry_at, held_until
+                ):
+                    held = replace(pending, next_retry_at=held_until)
+                    claimed.append(ClaimedRetry(held, due_at=row.next_retry_at))
+            return claimed
+
+        return self._transaction(claim)
+
+    def release_retry(self, claimed: ClaimedRetry) -> bool:
+        """Give back a claimed retry that was not tried: due again as before.
+
+        A no-op (False) when the row changed meanwhile: taken, forced anew
+        by an operator, or replaced by a manual export.
+        """
+        held_until = claimed.attempt.next_retry_at
+        with self.engine.begin() as connection:
+            return self._move_due_time(
+                connection, claimed.attempt.id, held_until, claimed.due_at
+            )
+
+    def _move_due_time(
+        self,
+        connection: sa.Connection,
+        export_id: UUID,
+        expected: datetime | None,
+        moved_to: datetime,
+    ) -> bool:
+        moved = connection.execute(
+            t.update()
+            .where(
+                t.c.id == export_id,
+                t.c.status == Status.RETRY_SCHEDULED.value,
+                t.c.next_retry_at == expected,
+            )
+            .values(next_retry_at=moved_to)
+        )
+        return moved.rowcount == 1
+
+    def recover_interrupted(
+        self, stale_after: timedelta, problem: str
+    ) -> list[Attempt]:
+        """Close every attempt left ``processing`` longer than ``stale_after``.
+
+        Such an attempt lost its process (killed, crashed, host lost): it is
+        closed as a technical failure with ``problem`` as ``last_error``
+        (``retry_scheduled`` with the chain's backoff, or ``failed_permanent``
+        when the chain is exhausted) and the order is released. Each row is
+        a compare-and-set, so a late outcome of a live attempt is never
+        overwritten by the recovery, nor the other way round twice.
+        """
+        now = self.clock.now()
+        cutoff = now - stale_after
+        query = sa.select(t).where(
+            t.c.status == Status.PROCESSING.value, t.c.updated_at < cutoff
+        )
+        recovered = []
+        for stuck in self._select(query):
+            outcome = failure_outcome(stuck.attempts, now, error=problem)
+            with self.engine.begin() as connection:
+                closed = connection.execute(
+                    t.update()
+                    .where(
+                        t.c.id == stuck.id,
+                        t.c.status == Status.PROCESSING.value,
+                        t.c.updated_at == stuck.updated_at,
+                    )
+                    .values(
+                        status=outcome.status.value,
+                        attempts=outcome.attempts,
+                        last_error=outcome.last_error,
+                        next_retry_at=outcome.next_retry_at,
+                        updated_at=now,
+                        in_flight=None,
+                    )
+                )
+            if closed.rowcount == 1:
+                recovered.append(self.get(stuck.id))
+        return recovered
 
     def _select(self, query: sa.Select[Any]) -> list[Attempt]:
         with self.engine.connect() as connection:

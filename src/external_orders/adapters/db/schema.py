@@ -43,6 +43,8 @@ external_order_export = sa.Table(
     sa.Index("idx_external_order_export_order_created", "order_id", "created_at"),
     sa.Index("idx_external_order_export_status_retry", "status", "next_retry_at"),
     sa.Index("idx_external_order_export_created", "created_at"),
+    # The windowed KPIs (adapters.db.kpis): a created_at range per status.
+    sa.Index("idx_external_order_export_status_created", "status", "created_at"),
     sa.Index("idx_external_order_export_updated", "updated_at"),
     sa.Index("idx_external_order_export_chain", "chain_id"),
     sa.Index("uniq_external_order_export_in_flight", "in_flight", unique=True),
@@ -57,12 +59,16 @@ system_config = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The tasks the worker runs (Shopware's names: scheduled, running, failed,
+# inactive = paused); runbook 2.3 reads name .. next_execution_time.
 scheduled_task = sa.Table(
     "scheduled_task",
     metadata,
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("status", sa.String(32), nullable=False),
+    # Seconds between runs; an operator's change survives `db upgrade`.
     sa.Column("run_interval", sa.Integer, nullable=False),
+    sa.Column("default_run_interval", sa.Integer, nullable=False),
     sa.Column("last_execution_time", UtcDateTime, nullable=True),
     sa.Column("next_execution_time", UtcDateTime, nullable=False),
     # Lease of the instance running it now, so one instance runs a given tick.
@@ -85,45 +91,60 @@ integration = sa.Table(
     sa.Column("last_used_at", UtcDateTime, nullable=True),
 )
 
+# One row per alert (services.alerts): what it fires at, since when its
+# condition holds, when it last notified; ``version`` is a compare-and-set
+# guard, so two checks at once never both notify.
 alert_state = sa.Table(
     "alert_state",
     metadata,
-    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("alert", sa.String(64), primary_key=True),
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("value", sa.Float, nullable=True),
     sa.Column("threshold", sa.Float, nullable=True),
-    # When the condition began (for rules that must hold for a duration).
     sa.Column("pending_since", UtcDateTime, nullable=True),
     sa.Column("fired_at", UtcDateTime, nullable=True),
     sa.Column("last_notified_at", UtcDateTime, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The outbox of alert notifications, one row per event and channel: status
+# pending -> sending (claimed until next_attempt_at) -> sent, or back to
+# pending with a later next_attempt_at, or abandoned after the last attempt.
 alert_notification = sa.Table(
     "alert_notification",
     metadata,
     sa.Column("id", BinaryUUID, primary_key=True),
     sa.Column("channel", sa.String(16), nullable=False),
-    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("alert", sa.String(64), nullable=False),
     sa.Column("event", sa.String(16), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("payload", long_text(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.Index("idx_alert_notification_status_next", "status", "next_attempt_at"),
+    sa.Index("idx_alert_notification_created", "created_at"),
 )
 
 order_cursor = sa.Table(
     "external_order_cursor",
     metadata,
+    # One cursor per order source: "files" or "shopware".
     sa.Column("name", sa.String(64), primary_key=True),
+    # Every order created before ``position`` has been decided (handed to the
+    # export or skipped), and so have those at ``position`` listed in
+    # ``seen_ids`` (a JSON list of hex ids: orders sharing one millisecond).
     sa.Column("position", UtcDateTime, nullable=False),
-    # Ids already handed over at exactly ``position`` (orders sharing a
-    # createdAt), JSON list; lets paging resume without skipping or repeating.
-    sa.Column("seen_ids", sa.Text, nullable=False, default="[]"),
+    sa.Column("seen_ids", long_text(), nullable=False, default="[]"),
+    # The earliest createdAt ever taken: the first start, or backfill --since.
+    sa.Column("since", UtcDateTime, nullable=False),
+    # Lease of the run walking the cursor now, so two runs never walk it at once.
+    sa.Column("claimed_by", sa.String(128), nullable=True),
+    sa.Column("claimed_until", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -43,8 +43,11 @@ class San6Answer:
 
     @property
     def accepted(self) -> bool:
-        """True when the code is the integer 0 ("0", "00", " 0 ")."""
-        if self.code is None:
+        """True when the code is the integer 0 ("0", "00", " 0 ") in a 2xx.
+
+        A code 0 in an HTTP error page is not trusted as an acceptance.
+        """
+        if self.code is None or not 200 <= self.http_status < 300:
             return False
         return _ZERO.fullmatch(self.code.strip()) is not None
 

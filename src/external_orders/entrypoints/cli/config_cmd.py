@@ -72,7 +72,13 @@ def list_(json_output: bool = JsonOption) -> None:
 @app.command("check")
 def check(json_output: bool = JsonOption) -> None:
     """Exit 1 and name every missing or invalid setting."""
-    problems = san6_config.config_problems(services().config.all())
+    stored = services().config.all()
+    problems = san6_config.config_problems(stored)
+    strategy = san6_config.effective(stored)[san6_config.SEND_STRATEGY]
+    if strategy == san6_config.SendStrategy.FILETRANSFERURL and not (services().signer):
+        problems.append(
+            "EXTERNAL_ORDERS_APP_SECRET is not set (needed by filetransferurl)"
+        )
     if json_output:
         print_json({"valid": not problems, "problems": problems})
     else:

@@ -24,6 +24,7 @@ from external_orders.simulators.server import BackgroundServer
 from external_orders.simulators.settings import simulator_settings
 
 BUSINESS_ERROR = ("17", "Artikel unbekannt (Demo)")
+EMBEDDED_DATABASE_URL = "sqlite:///./var/external-orders.db"
 
 
 def sample_files() -> list[Path]:
@@ -35,13 +36,15 @@ def sample_files() -> list[Path]:
 
 def run_demo() -> None:
     started = time.monotonic()
-    settings = Settings()
+    # Always the embedded default: the demo must never touch a real database.
+    settings = Settings(database_url=EMBEDDED_DATABASE_URL)
     log_file = configure_logging(settings.log_dir, to_stderr=False)
     services = Services(settings)
     state = SimulatorState()
     try:
         with BackgroundServer(create_app(state)) as simulator:
             upgrade_database(services.engine)
+            saved = services.config.all()
             _configure(services, state, simulator.url)
             orders = [
                 order_id_of(o) for p in sample_files() for o in _import(services, p)
@@ -60,6 +63,7 @@ def run_demo() -> None:
                 )
             )
             _report(services.exporter.export(orders[0], force=True))
+            _restore(services, saved)
         _summary(services, len(state.received), log_file, time.monotonic() - started)
     finally:
         services.close()
@@ -75,6 +79,15 @@ def _import(services: Services, path: Path) -> list[dict[str, object]]:
 def _configure(services: Services, state: SimulatorState, url: str) -> None:
     for key, value in simulator_settings(state, url).items():
         services.config.set(key, keys.validate_setting(key, value))
+
+
+def _restore(services: Services, saved: dict[str, str]) -> None:
+    """Put back the SAN6 settings the database had before the demo."""
+    for key in simulator_settings(SimulatorState(), "http://x"):
+        if key in saved:
+            services.config.set(key, saved[key])
+        else:
+            services.config.unset(key)
 
 
 def _report(attempt: Attempt) -> None:
@@ -94,5 +107,6 @@ def _summary(services: Services, received: int, log_file: Path, seconds: float) 
     print_table(["status", "total"], counts.items(), title="external_order_export")
     console.print(f"SAN6 simulator received {received} request(s)")
     console.print(f"database: {services.settings.database_url}")
+    console.print("SAN6 settings: restored to what they were before the demo")
     console.print(f"log: {log_file.resolve()}")
     console.print(f"demo finished in {seconds:.1f} s")

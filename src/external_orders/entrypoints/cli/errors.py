@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import pydantic
 import sqlalchemy as sa
 
 from external_orders import errors
@@ -19,12 +20,16 @@ EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_NOT_FOUND = 4
 EXIT_UNAVAILABLE = 5
+EXIT_INTERRUPTED = 130
 
 _CODES: list[tuple[type[Exception], int]] = [
     (errors.InvalidInput, EXIT_BAD_INPUT),
     (errors.ExportRefused, EXIT_REFUSED),
+    (errors.TaskRefused, EXIT_REFUSED),
     (errors.OrderNotFound, EXIT_NOT_FOUND),
     (errors.TaskNotFound, EXIT_NOT_FOUND),
+    (errors.IntegrationNotFound, EXIT_NOT_FOUND),
+    (errors.ExportNotFound, EXIT_NOT_FOUND),
     (errors.SendingDisabled, EXIT_UNAVAILABLE),
     (errors.San6ConfigInvalid, EXIT_UNAVAILABLE),
     (errors.SigningUnavailable, EXIT_UNAVAILABLE),
@@ -33,7 +38,11 @@ _CODES: list[tuple[type[Exception], int]] = [
 
 
 class CommandFailed(Exception):
-    """A command ran but did not succeed; the message says how (exit 1)."""
+    """A command ran but did not succeed; the message says how."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def exit_code_for(error: errors.ExternalOrdersError) -> int:
@@ -48,6 +57,14 @@ def database_problem(error: sa.exc.SQLAlchemyError) -> str:
     if "no such table" in text or "doesn't exist" in text:
         return "the database has no tables yet: run `external-orders db upgrade`"
     return f"database unavailable: {text}"
+
+
+def environment_problem(error: pydantic.ValidationError) -> str:
+    """One line naming the first invalid ``EXTERNAL_ORDERS_*`` variable."""
+    first = error.errors()[0]
+    field = "_".join(str(part) for part in first.get("loc", ()))
+    name = f"EXTERNAL_ORDERS_{field.upper()}" if field else "environment"
+    return f"invalid {name}: {first.get('msg', 'invalid value')}"
 
 
 def fail(message: str, code: int) -> None:

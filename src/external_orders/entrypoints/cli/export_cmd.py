@@ -7,14 +7,14 @@ import typer
 from external_orders.domain.attempt import Attempt, Status
 from external_orders.domain.order import parse_order_id
 from external_orders.entrypoints.cli.context import services
-from external_orders.entrypoints.cli.errors import CommandFailed
+from external_orders.entrypoints.cli.errors import EXIT_UNAVAILABLE, CommandFailed
 from external_orders.entrypoints.cli.output import (
     JSON_OPTION_HELP,
     print_json,
     print_table,
 )
 from external_orders.entrypoints.presenters import attempt_json, iso
-from external_orders.errors import InvalidInput
+from external_orders.errors import InvalidInput, San6ConfigInvalid
 
 JsonOption = typer.Option(False, "--json", help=JSON_OPTION_HELP)
 COLUMNS = [
@@ -67,27 +67,42 @@ def export(
     if json_output:
         print_json(attempt_json(attempt))
     else:
-        print(
-            f"{attempt.status.value}: order {attempt.order_id.hex} "
-            f"export {attempt.id.hex} attempts={attempt.attempts} "
-            f"response_code={attempt.response_code} "
-            f"response_message={attempt.response_message} "
-            f"correlation_id={attempt.correlation_id}"
-        )
-    if attempt.status is not Status.SENT:
-        problem = attempt.last_error or attempt.response_message or "not accepted"
-        retry = (
-            f", next retry at {iso(attempt.next_retry_at)}"
-            if attempt.next_retry_at
-            else ""
-        )
-        raise CommandFailed(f"export {attempt.status.value}: {problem}{retry}")
+        print(_summary(attempt))
+    if attempt.status is Status.SENT:
+        return
+    problem = attempt.last_error or attempt.response_message or "not accepted"
+    retry = (
+        f", next retry at {iso(attempt.next_retry_at)}" if attempt.next_retry_at else ""
+    )
+    message = f"export {attempt.status.value}: {problem}{retry}"
+    if problem.startswith(San6ConfigInvalid.PREFIX):
+        raise CommandFailed(message, EXIT_UNAVAILABLE)
+    raise CommandFailed(message)
+
+
+def _summary(attempt: Attempt) -> str:
+    """One line: status, ids, and what SAN6 said when it said something."""
+    parts = [
+        f"{attempt.status.value}: order {attempt.order_id.hex}",
+        f"export {attempt.id.hex}",
+        f"attempts={attempt.attempts}",
+    ]
+    if attempt.response_code is not None:
+        parts.append(f"response_code={attempt.response_code}")
+    if attempt.response_message:
+        parts.append(f"response_message={attempt.response_message!r}")
+    parts.append(f"correlation_id={attempt.correlation_id}")
+    return " ".join(parts)
 
 
 def show(order_id: str, json_output: bool = JsonOption) -> None:
     """The order's last 5 attempts, newest first (runbook 4.1)."""
-    attempts = services().exports.history(parse_order_id(order_id), limit=5)
-    _print_attempts(attempts, json_output, f"attempts of order {order_id}")
+    wanted = parse_order_id(order_id)
+    attempts = services().exports.history(wanted, limit=5)
+    if not attempts and not json_output:
+        print(f"no attempt for order {wanted.hex}")
+        return
+    _print_attempts(attempts, json_output, f"attempts of order {wanted.hex}")
 
 
 def status(json_output: bool = JsonOption) -> None:

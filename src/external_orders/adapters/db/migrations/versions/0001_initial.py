@@ -45,6 +45,7 @@ def upgrade() -> None:
         ("idx_external_order_export_order_created", ["order_id", "created_at"], 0),
         ("idx_external_order_export_status_retry", ["status", "next_retry_at"], 0),
         ("idx_external_order_export_created", ["created_at"], 0),
+        ("idx_external_order_export_status_created", ["status", "created_at"], 0),
         ("idx_external_order_export_updated", ["updated_at"], 0),
         ("idx_external_order_export_chain", ["chain_id"], 0),
         ("uniq_external_order_export_in_flight", ["in_flight"], 1),
@@ -63,6 +64,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), primary_key=True),
         sa.Column("status", sa.String(32), nullable=False),
         sa.Column("run_interval", sa.Integer, nullable=False),
+        sa.Column("default_run_interval", sa.Integer, nullable=False),
         sa.Column("last_execution_time", UtcDateTime, nullable=True),
         sa.Column("next_execution_time", UtcDateTime, nullable=False),
         sa.Column("claimed_by", sa.String(128), nullable=True),
@@ -83,40 +85,45 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_state",
-        sa.Column("metric", sa.String(64), primary_key=True),
+        sa.Column("alert", sa.String(64), primary_key=True),
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("value", sa.Float, nullable=True),
         sa.Column("threshold", sa.Float, nullable=True),
         sa.Column("pending_since", UtcDateTime, nullable=True),
         sa.Column("fired_at", UtcDateTime, nullable=True),
         sa.Column("last_notified_at", UtcDateTime, nullable=True),
+        sa.Column("version", sa.Integer, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )
     op.create_table(
         "alert_notification",
         sa.Column("id", BinaryUUID, primary_key=True),
         sa.Column("channel", sa.String(16), nullable=False),
-        sa.Column("metric", sa.String(64), nullable=False),
+        sa.Column("alert", sa.String(64), nullable=False),
         sa.Column("event", sa.String(16), nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("payload", long_text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+        sa.Column("next_attempt_at", UtcDateTime, nullable=False),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("sent_at", UtcDateTime, nullable=True),
     )
-    op.create_index(
-        "idx_alert_notification_status_next",
-        "alert_notification",
-        ["status", "next_attempt_at"],
-    )
+    for name, columns in (
+        ("idx_alert_notification_status_next", ["status", "next_attempt_at"]),
+        ("idx_alert_notification_created", ["created_at"]),
+    ):
+        op.create_index(name, "alert_notification", columns)
     op.create_table(
         "external_order_cursor",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("position", UtcDateTime, nullable=False),
-        sa.Column("seen_ids", sa.Text, nullable=False),
+        sa.Column("seen_ids", long_text(), nullable=False),
+        sa.Column("since", UtcDateTime, nullable=False),
+        sa.Column("claimed_by", sa.String(128), nullable=True),
+        sa.Column("claimed_until", UtcDateTime, nullable=True),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )
 
