@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -24,6 +25,14 @@ def _comma_separated(value: object) -> object:
 CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
 
 
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, without a trailing slash (links start with it)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http or https URL, e.g. https://orders.example")
+    return value.strip().rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXTERNAL_ORDERS_", extra="ignore")
 
@@ -32,7 +41,7 @@ class Settings(BaseSettings):
     order_dir: Path = Path("./var/orders")
     log_dir: Path = Path("./var/log")
     app_secret: SecretStr | None = None
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: Annotated[str, AfterValidator(_http_url)] = "http://127.0.0.1:8000"
 
     shopware_url: str | None = None
     shopware_client_id: str | None = None

@@ -190,3 +190,18 @@ def test_malformed_order_file_is_refused_whole(
     assert done.returncode == 2
     assert str(bad) in done.stderr and problem in done.stderr
     assert not list((cli.folder / "var" / "orders").glob("*.json"))
+
+
+def test_retry_command_makes_any_attempt_due_now(ready: Cli) -> None:
+    """`retry EXPORT_ID` is runbook 4.5 without SQL; the task then sends it."""
+    assert ready("export", SAMPLE_ID).returncode == 0
+    [row] = rows(ready)
+
+    forced = ready("retry", row["id"].hex())
+    task = ready("task", "run", "external_orders.export_retry")
+
+    assert forced.returncode == 0, forced.stderr
+    assert task.returncode == 0, task.stderr
+    statuses = [r["status"] for r in rows(ready)]
+    assert statuses == ["failed", "sent"]
+    assert ready("retry", "0" * 32).returncode == 4

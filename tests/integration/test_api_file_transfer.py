@@ -194,3 +194,14 @@ def _filetransfer_settings(
     values = simulator_settings(simulator, url, timeout=2)
     values[keys.SEND_STRATEGY] = "filetransferurl"
     return list(values.items())
+
+
+@pytest.mark.parametrize("method", ["HEAD", "POST", "PUT", "DELETE"])
+def test_other_methods_and_trailing_slash_answer_404(
+    api: Api, exported: Attempt, method: str
+) -> None:
+    """Only GET of the exact link serves; everything else is the same 404."""
+    url, _expires_at = signer(api).url(api.url, exported.id)
+
+    assert api.http.request(method, url).status_code == 404
+    assert api.http.get(url + "/").status_code == 404

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from external_orders.adapters.db.schema import external_order_export
 from external_orders.bootstrap import Services
 from external_orders.settings import Settings
 from tests.integration.api_support import Api, running_api
@@ -103,3 +104,13 @@ def test_unknown_path_and_method_answer_json_messages(api: Api) -> None:
 
     assert (missing.status_code, missing.json()) == (404, {"message": "not found"})
     assert (wrong.status_code, wrong.json()) == (405, {"message": "method not allowed"})
+
+
+def test_readyz_is_503_when_the_tables_are_gone(api: Api) -> None:
+    """A database that answers but lost its tables is not ready."""
+    with api.services.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE external_order_export")
+    try:
+        assert api.http.get("/readyz").status_code == 503
+    finally:  # the MariaDB test database is shared by the session
+        external_order_export.create(api.services.engine)

@@ -259,3 +259,24 @@ def test_a_processing_row_forced_to_retry_by_sql_is_retried(
 
     assert retried is not None and retried.status is Status.SENT
     assert configured.exports.get(stuck.id).status is Status.FAILED
+
+
+def test_a_retry_forced_with_the_database_clock_is_claimed(
+    configured: Services, simulator: SimulatorState, order_id: UUID
+) -> None:
+    """Runbook 4.5 written with the database's own NOW: the next claim takes it."""
+    simulator.set_faults(Faults(http_status=500, fail_count=1))
+    pending = configured.exporter.export(order_id)
+    now = "NOW(3)" if configured.engine.dialect.name == "mysql" else "CURRENT_TIMESTAMP"
+    with configured.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                f"UPDATE external_order_export SET next_retry_at = {now} WHERE id = :id"
+            ),
+            {"id": pending.id.bytes},
+        )
+    configured.clock.advance(seconds=1)
+
+    claimed = configured.exports.claim_due_retries(20, timedelta(minutes=5))
+
+    assert [c.attempt.id for c in claimed] == [pending.id]

@@ -296,6 +296,25 @@ class ExportStore:
         )
         return self._select(query)
 
+    def force_retry(self, export_id: UUID) -> Attempt | None:
+        """Runbook 4.5: make any attempt a pending retry, due now.
+
+        The next retry run continues its chain. None when there is no such
+        attempt.
+        """
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                t.update()
+                .where(t.c.id == export_id)
+                .values(
+                    status=Status.RETRY_SCHEDULED.value,
+                    next_retry_at=now,
+                    updated_at=now,
+                )
+            )
+        return self.get(export_id) if changed.rowcount else None
+
     def claim_due_retries(self, limit: int, hold: timedelta) -> list[ClaimedRetry]:
         """Take up to ``limit`` due retries for one batch, most overdue first.
 
@@ -303,7 +322,9 @@ class ExportStore:
         on MySQL/MariaDB/PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` lets one
         claim run at a time). A claimed row stays ``retry_scheduled`` but its
         ``next_retry_at`` moves ``hold`` ahead, so no other batch sees it as
-        due meanwhile; each move is a compare-and-set on the value read.
+        due meanwhile; the row is locked from the select to the move, so the
+        move checks only the status (a compare on the time read back would
+        miss rows whose time was written by hand, as SQLite compares text).
         Should the claimer die, the row is due again when ``hold`` is over.
         """
         now = self.clock.now()
@@ -323,9 +344,7 @@ class ExportStore:
             claimed = []
             for row in connection.execute(query).all():
                 pending = _attempt(row)
-                if self._move_due_time(
-                    connection, pending.id, row.next_retry_at, held_until
-                ):
+                if self._move_due_time(connection, pending.id, None, held_until):
                     held = replace(pending, next_retry_at=held_until)
                     claimed.append(ClaimedRetry(held, due_at=row.next_retry_at))
             return claimed
@@ -351,15 +370,13 @@ class ExportStore:
         expected: datetime | None,
         moved_to: datetime,
     ) -> bool:
-        moved = connection.execute(
-            t.update()
-            .where(
-                t.c.id == export_id,
-                t.c.status == Status.RETRY_SCHEDULED.value,
-                t.c.next_retry_at == expected,
-            )
-            .values(next_retry_at=moved_to)
+        """Move a pending retry's due time; ``expected`` None: whatever it is."""
+        update = t.update().where(
+            t.c.id == export_id, t.c.status == Status.RETRY_SCHEDULED.value
         )
+        if expected is not None:
+            update = update.where(t.c.next_retry_at == expected)
+        moved = connection.execute(update.values(next_retry_at=moved_to))
         return moved.rowcount == 1
 
     def recover_interrupted(

@@ -53,4 +53,14 @@ def router(services: Services) -> APIRouter:
             headers={"Cache-Control": "no-store"},
         )
 
+    @routes.api_route(
+        "/topm-export/{anything:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
+    def anything_else(anything: str) -> Response:
+        # Other methods, extra path parts, a trailing slash: the same bare 404
+        # as a bad token, never a 405 or a redirect that says the path exists.
+        return not_found()
+
     return routes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import typer
 
 from external_orders.domain.attempt import Attempt, Status
@@ -14,7 +16,12 @@ from external_orders.entrypoints.cli.output import (
     print_table,
 )
 from external_orders.entrypoints.presenters import attempt_json, iso
-from external_orders.errors import InvalidInput, San6ConfigInvalid
+from external_orders.errors import (
+    ExportNotFound,
+    InvalidInput,
+    InvalidOrderId,
+    San6ConfigInvalid,
+)
 
 JsonOption = typer.Option(False, "--json", help=JSON_OPTION_HELP)
 COLUMNS = [
@@ -151,6 +158,37 @@ def _status(value: str | None) -> Status | None:
         raise InvalidInput(f"unknown status {value!r}: use one of {allowed}") from None
 
 
+def retry(
+    export_id: str = typer.Argument(..., help="The attempt to retry (32 hex)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Make an attempt a pending retry due now (runbook 4.5), any status.
+
+    The next run of external_orders.export_retry continues its chain; run it
+    at once with `external-orders task run external_orders.export_retry`.
+    """
+    wanted = parse_export_id(export_id)
+    attempt = services().exports.force_retry(wanted)
+    if attempt is None:
+        raise ExportNotFound(wanted)
+    if json_output:
+        print_json(attempt_json(attempt))
+    else:
+        print(
+            f"export {attempt.id.hex} of order {attempt.order_id.hex} is "
+            f"retry_scheduled, due now; next: external-orders task run "
+            f"external_orders.export_retry"
+        )
+
+
+def parse_export_id(value: str) -> UUID:
+    try:
+        return parse_order_id(value)
+    except InvalidOrderId:
+        shown = value if len(value) <= 64 else value[:61] + "..."
+        raise InvalidInput(f"invalid export id {shown!r}: expected a UUID") from None
+
+
 def register(app: typer.Typer) -> None:
-    for command in (export, show, status, recent, overdue):
+    for command in (export, show, status, recent, overdue, retry):
         app.command()(command)

@@ -8,15 +8,13 @@ from uuid import UUID
 import typer
 
 from external_orders.adapters.signing import DEFAULT_TTL_SECONDS
-from external_orders.domain.order import parse_order_id
 from external_orders.entrypoints.cli.context import services
 from external_orders.entrypoints.cli.errors import CommandFailed
+from external_orders.entrypoints.cli.export_cmd import parse_export_id
 from external_orders.entrypoints.cli.output import JSON_OPTION_HELP, print_json
 from external_orders.entrypoints.presenters import iso
 from external_orders.errors import (
     ExportNotFound,
-    InvalidInput,
-    InvalidOrderId,
     SigningUnavailable,
 )
 
@@ -42,7 +40,7 @@ def signed_url(
     The URL alone is on stdout, so `curl -i "$(external-orders signed-url ID)"`
     works; the expiry goes to stderr (or both into --json).
     """
-    parsed = _export_id(export_id)
+    parsed = parse_export_id(export_id)
     built = services()
     if built.signer is None:
         raise SigningUnavailable()
@@ -56,14 +54,6 @@ def signed_url(
         return
     print(url)
     print(f"expires at {iso(expires_at)} (in {expires_in} s)", file=sys.stderr)
-
-
-def _export_id(value: str) -> UUID:
-    try:
-        return parse_order_id(value)
-    except InvalidOrderId:
-        shown = value if len(value) <= 64 else value[:61] + "..."
-        raise InvalidInput(f"invalid export id {shown!r}: expected a UUID") from None
 
 
 def _check_exists(export_id: UUID) -> None:
