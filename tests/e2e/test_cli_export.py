@@ -205,3 +205,11 @@ def test_retry_command_makes_any_attempt_due_now(ready: Cli) -> None:
     statuses = [r["status"] for r in rows(ready)]
     assert statuses == ["failed", "sent"]
     assert ready("retry", "0" * 32).returncode == 4
+
+
+def test_backfill_into_the_future_is_refused(cli: Cli) -> None:
+    """A backfill date in the future would stop new-order exports: exit 2."""
+    done = cli("orders", "backfill", "--since", "2999-01-01")
+
+    assert done.returncode == 2
+    assert "in the future" in done.stderr

@@ -57,7 +57,7 @@ from external_orders.services.ports import OrderSource
 from external_orders.services.scheduler import default_instance
 
 CANCELLED = "cancelled"
-LEASE = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=60)
 """How long a run holds the cursor without saving before another may take it."""
 
 _TRUE_TEXT = frozenset({"1", "true", "yes", "on"})
@@ -211,6 +211,7 @@ class NewOrderExport:
         lookback: timedelta = timedelta(seconds=60),
         max_orders: int | None = 1000,
         stop: threading.Event | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.source_name = source_name
         self.orders = orders
@@ -222,6 +223,8 @@ class NewOrderExport:
         self.lookback = lookback
         self.max_orders = max_orders
         self.stop = stop or threading.Event()
+        # Renewed at every saved order; a killed run's claim ends with it.
+        self.lease = lease
 
     def run(self) -> RunReport:
         """One run; raises ``OrderSourceUnavailable`` when listing failed.
@@ -230,7 +233,7 @@ class NewOrderExport:
         """
         report = RunReport()
         owner = default_instance()
-        cursor = self.cursors.claim(self.source_name, owner, LEASE)
+        cursor = self.cursors.claim(self.source_name, owner, self.lease)
         if cursor is None:
             report.busy = True
             log_event("TopM new orders run skipped: another run is going on.")
@@ -347,7 +350,7 @@ class NewOrderExport:
         return moved
 
     def _save(self, cursor: Cursor, owner: str) -> None:
-        if not self.cursors.save(self.source_name, owner, cursor, LEASE):
+        if not self.cursors.save(self.source_name, owner, cursor, self.lease):
             raise _Stop("the cursor was moved meanwhile (backfill or another run)")
 
     def _waiting_reason(self) -> str | None:

@@ -42,6 +42,7 @@ def new_order_export(services: Services, *, unlimited: bool = False) -> NewOrder
         lookback=timedelta(seconds=settings.new_orders_lookback_seconds),
         max_orders=None if unlimited else settings.new_orders_max_per_run,
         stop=stop_event(),
+        lease=timedelta(seconds=settings.task_lease_seconds),
     )
 
 

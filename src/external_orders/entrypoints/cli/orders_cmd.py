@@ -72,6 +72,9 @@ def backfill(
             f"--since {since!r}: expected a date like 2026-11-01 "
             "or a time like 2026-11-01T08:00:00+01:00"
         )
+    if moment > services().clock.now():
+        # A typo in the year would silently stop every new-order export.
+        raise InvalidInput(f"--since {since!r} is in the future")
     source = services().settings.order_source
     cursor_store(services()).reset(source, moment)
     report = new_order_export(services(), unlimited=True).run() if run else None
