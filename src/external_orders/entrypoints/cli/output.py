@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False, soft_wrap=True)
+PIPED_WIDTH = 250
+
+# Piped output (rg, less, a file) gets wide tables instead of Rich's 80
+# columns, which folded every id over several lines.
+console = Console(
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else PIPED_WIDTH,
+)
 
 JSON_OPTION_HELP = "Print JSON instead of a table."
 
