@@ -8,7 +8,6 @@ Prints orders per second, p50/p95/p99 export latency and peak memory.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import resource
 import statistics
@@ -18,28 +17,16 @@ import tracemalloc
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from external_orders.adapters.db.engine import upgrade_database
 from external_orders.bootstrap import Services
 from external_orders.domain.attempt import Status
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.logs import configure_logging
 from external_orders.settings import Settings
+from external_orders.simulators.sample_orders import generated_orders
 from external_orders.simulators.san6 import Faults, SimulatorState, create_app
 from external_orders.simulators.server import BackgroundServer
 from external_orders.simulators.settings import simulator_settings
-
-
-def generated_orders(count: int) -> list[dict[str, Any]]:
-    template = json.loads(sample_files()[0].read_text())
-    orders = []
-    for number in range(count):
-        order = copy.deepcopy(template)
-        order["id"] = uuid.uuid4().hex
-        order["orderNumber"] = f"B{number:07d}"
-        orders.append(order)
-    return orders
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -65,7 +52,7 @@ def main() -> None:
     services = Services(settings)
     state = SimulatorState()
     state.set_faults(Faults(latency_seconds=options.latency_ms / 1000))
-    orders = generated_orders(options.orders)
+    orders = generated_orders(options.orders, prefix="B")
     source = folder / "orders.json"
     source.write_text(json.dumps({"data": orders}))
 

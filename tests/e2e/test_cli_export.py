@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from external_orders.simulators.settings import simulator_settings
 from tests.e2e.conftest import Cli

@@ -35,9 +35,9 @@ from external_orders.adapters.db.schema import metadata
 from external_orders.bootstrap import Services
 from external_orders.domain import san6_config as keys
 from external_orders.entrypoints.cli import main
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.logs import configure_logging
 from external_orders.settings import Settings
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from external_orders.simulators.settings import simulator_settings
 from tests.conftest import MYSQL_URL

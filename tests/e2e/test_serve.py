@@ -20,8 +20,8 @@ import pytest
 
 from external_orders.bootstrap import Services
 from external_orders.domain import san6_config as keys
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.settings import Settings
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import SimulatorState
 from external_orders.simulators.settings import simulator_settings
 from tests.e2e.conftest import COMMAND, Cli

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from external_orders.adapters.db.integrations import SecretHasher
 from external_orders.bootstrap import Services
 from external_orders.entrypoints.api.app import create_app
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.server import BackgroundServer
 
 ACTION = "/api/_action/external-orders"

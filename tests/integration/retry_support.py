@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -14,19 +13,12 @@ import sqlalchemy as sa
 
 from external_orders.adapters.db.schema import external_order_export as t
 from external_orders.bootstrap import Services
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators import sample_orders
 
 
 def generated_orders(count: int) -> list[dict[str, Any]]:
     """``count`` copies of the first sample order, each with its own id and number."""
-    template = json.loads(sample_files()[0].read_text())
-    orders = []
-    for number in range(count):
-        order = copy.deepcopy(template)
-        order["id"] = uuid.uuid4().hex
-        order["orderNumber"] = f"R{number:07d}"
-        orders.append(order)
-    return orders
+    return sample_orders.generated_orders(count, prefix="R")
 
 
 def import_orders(services: Services, orders: list[dict[str, Any]]) -> list[UUID]:

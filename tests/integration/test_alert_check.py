@@ -21,9 +21,9 @@ from external_orders.domain.alert_message import AlertMessage
 from external_orders.domain.alerting import AlertState, Event
 from external_orders.domain.kpi import Level
 from external_orders.domain.order import order_id_of
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.logs import configure_logging
 from external_orders.settings import Settings
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.tasks.alert_check import TASK
 from tests.integration.alert_sinks import MailSink, SlackSink
 

@@ -22,8 +22,8 @@ from pydantic import SecretStr
 
 from external_orders.bootstrap import Services
 from external_orders.clock import FrozenClock
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.logs import configure_logging
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from external_orders.simulators.settings import simulator_settings
 from tests.integration.alert_sinks import MailSink, SlackSink

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from external_orders.bootstrap import Services
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from tests.integration.api_support import ACTION, Api, import_samples, running_api
 

@@ -13,7 +13,7 @@ import pytest
 from external_orders.bootstrap import Services
 from external_orders.domain import san6_config as keys
 from external_orders.domain.attempt import Status
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from tests.integration.api_support import (
     Api,

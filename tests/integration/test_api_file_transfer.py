@@ -14,7 +14,7 @@ from external_orders.bootstrap import Services
 from external_orders.clock import FrozenClock
 from external_orders.domain import san6_config as keys
 from external_orders.domain.attempt import Attempt
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import SimulatorState
 from tests.integration.api_support import Api, import_samples, running_api
 

@@ -16,13 +16,13 @@ from external_orders.clock import FrozenClock
 from external_orders.domain import san6_config as keys
 from external_orders.domain.attempt import Status, Trigger
 from external_orders.domain.order import order_id_of
-from external_orders.entrypoints.cli.demo import sample_files
 from external_orders.errors import (
     AlreadySent,
     ExportInFlight,
     OrderNotFound,
     SendingDisabled,
 )
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 
 

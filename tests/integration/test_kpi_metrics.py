@@ -15,7 +15,7 @@ from external_orders.adapters.db.schema import scheduled_task
 from external_orders.bootstrap import Services
 from external_orders.domain.order import order_id_of
 from external_orders.entrypoints.api.app import create_app
-from external_orders.entrypoints.cli.demo import sample_files
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState
 from external_orders.simulators.server import BackgroundServer
 

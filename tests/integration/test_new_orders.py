@@ -456,7 +456,7 @@ def test_the_files_source_exports_new_orders_by_created_at(
     configured: Services, simulator: SimulatorState, clock: FrozenClock
 ) -> None:
     """Backfilled to before the samples, every sample is exported once."""
-    from external_orders.entrypoints.cli.demo import sample_files
+    from external_orders.simulators.sample_orders import sample_files
 
     configured.file_orders.import_files(sample_files())
     cursor_store(configured).reset("files", clock.now() - timedelta(days=365))

@@ -7,7 +7,6 @@ writes can be read afterwards with the other commands.
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 
 from external_orders.adapters.db.engine import upgrade_database
@@ -19,19 +18,13 @@ from external_orders.entrypoints.cli.output import console, print_table
 from external_orders.entrypoints.presenters import iso
 from external_orders.logs import configure_logging
 from external_orders.settings import Settings
+from external_orders.simulators.sample_orders import sample_files
 from external_orders.simulators.san6 import Faults, SimulatorState, create_app
 from external_orders.simulators.server import BackgroundServer
 from external_orders.simulators.settings import simulator_settings
 
 BUSINESS_ERROR = ("17", "Artikel unbekannt (Demo)")
 EMBEDDED_DATABASE_URL = "sqlite:///./var/external-orders.db"
-
-
-def sample_files() -> list[Path]:
-    folder = resources.files("external_orders") / "samples" / "orders"
-    return sorted(
-        Path(str(path)) for path in folder.iterdir() if path.name.endswith(".json")
-    )
 
 
 def run_demo() -> None:
