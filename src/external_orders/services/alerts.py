@@ -117,6 +117,9 @@ class AlertService:
                 raised.append(event)
         return raised
 
+    # Shortcoming: with no channel configured an alert still moves to firing,
+    # so channels added later hear of it only at the hourly repeat; queueing
+    # for channels that appear later would fix it.
     def _advance(
         self, rule: Rule, seen: AlertState, snapshot: KpiSnapshot
     ) -> Raised | None:

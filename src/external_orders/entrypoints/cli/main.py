@@ -35,6 +35,8 @@ from external_orders.entrypoints.cli.errors import (
 )
 from external_orders.errors import ExternalOrdersError
 
+# Shortcoming: every command imports all command modules (~0.5-1.3 s a start);
+# registering commands lazily (click LazyGroup) would cut it.
 app = typer.Typer(
     name="external-orders",
     help="Export Shopware 6 orders to TopM SAN6 and watch every attempt.",
