@@ -6,6 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def millisecond(moment: datetime) -> datetime:
+    """``moment`` cut to whole milliseconds: the precision the tables (and
+    Shopware's createdAt) keep, so compare stored times with this."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

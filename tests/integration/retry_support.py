@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from external_orders.adapters.db.schema import external_order_export as t
 from external_orders.bootstrap import Services
+from external_orders.clock import millisecond
 from external_orders.simulators import sample_orders
 
 
@@ -98,7 +99,7 @@ def seed_due_retries(
                 "in_flight": None,
             }
         )
-        due[export_id] = due_at.replace(microsecond=due_at.microsecond // 1000 * 1000)
+        due[export_id] = millisecond(due_at)
     with engine.begin() as connection:
         connection.execute(t.insert(), rows)
     return due

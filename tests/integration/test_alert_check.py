@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from external_orders.adapters.db.alerts import ABANDONED, PENDING, SENT
 from external_orders.adapters.db.schema import external_order_export
 from external_orders.bootstrap import Services
-from external_orders.clock import FrozenClock
+from external_orders.clock import FrozenClock, millisecond
 from external_orders.domain import san6_config as keys
 from external_orders.domain.alert_message import AlertMessage
 from external_orders.domain.alerting import AlertState, Event
@@ -194,8 +194,7 @@ def test_a_failing_channel_is_retried_later_and_logged(
     pending = [n for n in alerting.alerts.store.recent() if n.status == PENDING]
     assert {n.channel for n in pending} == {"slack"}
     assert {n.next_attempt_at for n in pending} == {
-        clock.now().replace(microsecond=clock.now().microsecond // 1000 * 1000)
-        + timedelta(minutes=1)
+        millisecond(clock.now()) + timedelta(minutes=1)
     }
 
     slack_sink.status = 200

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from external_orders.adapters.db.schema import external_order_export
 from external_orders.bootstrap import Services
-from external_orders.clock import FrozenClock
+from external_orders.clock import FrozenClock, millisecond
 from external_orders.domain import san6_config as keys
 from external_orders.domain.attempt import Status, Trigger
 from external_orders.domain.order import order_id_of
@@ -73,9 +73,7 @@ def test_business_error_schedules_a_retry_in_five_minutes(
     assert attempt.attempts == 1
     assert attempt.response_code == "17"
     assert attempt.response_message == "Artikel unbekannt"
-    assert attempt.next_retry_at == clock.now().replace(
-        microsecond=clock.now().microsecond // 1000 * 1000
-    ) + timedelta(minutes=5)
+    assert attempt.next_retry_at == millisecond(clock.now()) + timedelta(minutes=5)
 
 
 def test_missing_product_setting_is_permanent_and_sends_nothing(

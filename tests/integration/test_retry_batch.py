@@ -15,6 +15,7 @@ from external_orders.adapters.san6.answer import San6Answer
 from external_orders.adapters.san6.client import San6Client
 from external_orders.bootstrap import Services
 from external_orders.clock import FrozenClock
+from external_orders.clock import millisecond as ms
 from external_orders.domain import san6_config as keys
 from external_orders.domain.san6_config import San6Config
 from external_orders.errors import ExportInFlight
@@ -33,10 +34,6 @@ from tests.integration.retry_support import (
 )
 
 RETRY = "external_orders.export_retry"
-
-
-def ms(moment: Any) -> Any:
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from external_orders.adapters.db.engine import upgrade_database
 from external_orders.adapters.db.tasks import TaskStatus
 from external_orders.bootstrap import Services
 from external_orders.clock import FrozenClock
+from external_orders.clock import millisecond as ms
 from external_orders.errors import TaskBusy, TaskFailed, TaskNotFound, TaskPaused
 from external_orders.services.scheduler import Scheduler
 from external_orders.tasks.registry import (
@@ -25,11 +26,6 @@ from external_orders.tasks.registry import (
 )
 
 NAME = "external_orders.test_recorder"
-
-
-def ms(moment: datetime) -> datetime:
-    """A time as the tables keep it: milliseconds."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass

@@ -8,7 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from external_orders.adapters.db.cursor import Cursor, millisecond
+from external_orders.adapters.db.cursor import Cursor
+from external_orders.clock import millisecond
 from external_orders.services.new_orders import Qualification
 from external_orders.settings import Settings
 

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from external_orders.clock import millisecond
 from external_orders.domain.order import timestamp_of
 
 ASSOCIATIONS = frozenset(
@@ -167,7 +168,7 @@ def _comparable(name: str, value: Any) -> Any:
         moment = timestamp_of(value)
         if moment is None:
             return None
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        return millisecond(moment)
     if (last == "id" or last.endswith("Id")) and isinstance(value, str):
         return value.replace("-", "").lower()
     return value

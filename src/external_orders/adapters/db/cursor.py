@@ -18,12 +18,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from external_orders.adapters.db.schema import order_cursor as t
-from external_orders.clock import Clock
-
-
-def millisecond(moment: datetime) -> datetime:
-    """``moment`` cut to whole milliseconds, the precision of Shopware's createdAt."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+from external_orders.clock import Clock, millisecond
 
 
 @dataclass(frozen=True)

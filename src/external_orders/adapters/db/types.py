@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 
+from external_orders.clock import millisecond
+
 
 class BinaryUUID(sa.TypeDecorator[UUID]):
     """A UUID stored as its 16 raw bytes."""
@@ -42,7 +44,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC")
         value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return millisecond(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
